@@ -1,0 +1,5 @@
+"""python -m nightshift"""
+
+from nightshift.cli import main
+
+main()
