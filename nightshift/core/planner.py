@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from nightshift.core.agents.base import which
 from nightshift.core.errors import PlannerError
 from nightshift.core.models import DEFAULT_TIMEOUT_SECONDS, Plan
+from nightshift.core.processes import TASK_ENV_VAR
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,8 @@ class PlanRequest:
     workdir: str
     feedback: str = ""
     previous: Plan | None = None
+    task_id: str = ""
+    """Marks the planner's processes, so they can be found if it is lost."""
 
 
 class Planner(Protocol):
@@ -209,6 +212,7 @@ class ClaudePlanner:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 cwd=request.workdir,
+                env={**os.environ, TASK_ENV_VAR: request.task_id},
                 start_new_session=True,
             )
         except OSError as exc:

@@ -574,7 +574,8 @@ class Store:
             fields["approved_by"] = actor
         elif action is Action.KILL or action is Action.CANCEL:
             fields["finished_at"] = now()
-            fields["error"] = detail or f"{action.value}ed by {actor}"
+            verb = "killed" if action is Action.KILL else "cancelled"
+            fields["error"] = detail or f"{verb} by {actor}"
         elif action is Action.RETRY:
             fields.update(
                 started_at=None,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from nightshift.core.async_store import AsyncStore
@@ -16,6 +17,7 @@ from nightshift.core.planner import (
     choose_planner,
     direct_plan,
 )
+from nightshift.core.processes import kill_task_processes
 from nightshift.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -117,6 +119,7 @@ async def submit(
     log.info("submitted %s (%s) by %s", task.id, sub.agent, actor)
 
     if initial is None:
+        request = replace(request, task_id=task.id)
         task = await plan_task(store, settings, task, planner, request, actor)
     if sub.auto_approve:
         task = await store.apply(task.id, Action.APPROVE, actor)
@@ -169,7 +172,7 @@ async def revise(
         settings.default_timeout,
     )
     request = PlanRequest(
-        task.description, task.agent, task.workdir, feedback, previous
+        task.description, task.agent, task.workdir, feedback, previous, task.id
     )
     if planner.name == "direct":
         # No model to take the feedback: the reviewer's text becomes the
@@ -179,7 +182,7 @@ async def revise(
             if task.agent == "shell"
             else (f"{task.description}\n\nReviewer's feedback:\n{feedback}")
         )
-        request = PlanRequest(prompt, task.agent, task.workdir)
+        request = PlanRequest(prompt, task.agent, task.workdir, task_id=task.id)
     task = await plan_task(store, settings, task, planner, request, actor, feedback)
     warning = (task.plan.warning if task.plan else "") or fallback_warning
     return Outcome(task, warning)
@@ -191,6 +194,8 @@ async def recover_stalled_plans(
     """Stage tasks whose planner process died mid-plan, with a direct plan."""
     count = 0
     for task in await store.stalled_plannings():
+        # The dead planner's own model process may still be running.
+        await asyncio.to_thread(kill_task_processes, task.id, None)
         request = PlanRequest(task.description, task.agent, task.workdir)
         plan = direct_plan(
             request, settings.default_timeout, "the planner process was lost"
