@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import getpass
 import json
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -75,6 +76,8 @@ def with_store(
             return job(store, settings)
     except NightShiftError as exc:
         fail(exc.message)
+    except sqlite3.Error as exc:
+        fail(f"the queue database {settings.db_path} failed: {exc}")
     except KeyboardInterrupt:
         fail("interrupted", ExitCode.INTERRUPTED)
 
@@ -100,12 +103,18 @@ def run_async(
         return asyncio.run(main())
     except NightShiftError as exc:
         fail(exc.message)
+    except sqlite3.Error as exc:
+        fail(f"the queue database {settings.db_path} failed: {exc}")
     except KeyboardInterrupt:
         fail("interrupted", ExitCode.INTERRUPTED)
 
 
 def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    """JSON on stdout: indented for a person, compact (and much faster) for a pipe."""
+    if sys.stdout.isatty():
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        click.echo(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
 
 def complete_task_ids(

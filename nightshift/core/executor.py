@@ -7,10 +7,16 @@ import contextlib
 import logging
 import os
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from nightshift.core.async_store import AsyncStore
-from nightshift.core.errors import NightShiftError
+from nightshift.core.errors import (
+    InvalidTransitionError,
+    NightShiftError,
+    StoreBusyError,
+)
 from nightshift.core.models import (
     ACTIVE_STATUSES,
     Action,
@@ -28,10 +34,29 @@ from nightshift.core.submission import recover_stalled_plans
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 # How often the change counter is read. It is one cheap query, and it bounds
 # how soon a pause, kill or approval made by another process takes effect.
 WATCH_TICK = 0.05
 PROGRESS_EVERY = 1.0
+
+
+async def _patiently(write: Callable[[], Awaitable[T]], attempts: int = 5) -> T:
+    """Retry a write that found the database locked for a whole busy timeout.
+
+    Losing a run's outcome to a writer that held the lock too long would
+    leave the task running forever, so the outcome is worth waiting for.
+    """
+    for attempt in range(attempts):
+        try:
+            return await write()
+        except StoreBusyError:
+            if attempt == attempts - 1:
+                raise
+            log.warning("database busy; retrying the write")
+            await asyncio.sleep(1.0 + attempt)
+    raise AssertionError("unreachable")
 
 
 def new_executor_id() -> str:
@@ -67,7 +92,7 @@ class Executor:
         only_task: str | None = None,
         approve_as: str | None = None,
         idle_exit: float | None = None,
-        grace_seconds: float = 5.0,
+        grace_seconds: float | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -78,7 +103,7 @@ class Executor:
         self.only_task = only_task
         self.approve_as = approve_as
         self.idle_exit = idle_exit
-        self.grace_seconds = grace_seconds
+        self.grace_seconds = grace_seconds or settings.kill_grace
         self.runs: dict[str, TaskRun] = {}
         self.finished: list[str] = []
         self._wake = asyncio.Event()
@@ -201,7 +226,12 @@ class Executor:
 
     async def _run(self, task: Task) -> None:
         log.info("claimed %s (%s, attempt %d)", task.id, task.agent, task.attempts)
-        run = TaskRun(task, self.settings.task_dir(task.id), self.grace_seconds)
+        run = TaskRun(
+            task,
+            self.settings.task_dir(task.id),
+            self.grace_seconds,
+            self.settings.max_output_mb * 1024 * 1024,
+        )
         self.runs[task.id] = run
 
         async def started(pgid: int) -> None:
@@ -248,23 +278,30 @@ class Executor:
                 outcome.progress.malformed_lines,
                 task.agent,
             )
-        if outcome.action is not None:
+        action = outcome.action
+        if action is not None:
             try:
-                done = await self.store.finish(
-                    task.id,
-                    self.id,
-                    outcome.action,
-                    self.actor,
-                    error=outcome.error,
-                    **figures,
+                done = await _patiently(
+                    lambda: self.store.finish(
+                        task.id,
+                        self.id,
+                        action,
+                        self.actor,
+                        error=outcome.error,
+                        **figures,
+                    )
                 )
                 log.info("finished %s: %s", task.id, done.status.value)
                 return
-            except NightShiftError as exc:
+            except InvalidTransitionError as exc:
                 # Cancelled or taken over while it ran: keep that status, but
                 # still record what the run did.
                 log.info("%s ended after it left us: %s", task.id, exc.message)
-        await self.store.update_progress(task.id, self.id, finished_at=now(), **figures)
+        await _patiently(
+            lambda: self.store.update_progress(
+                task.id, self.id, finished_at=now(), **figures
+            )
+        )
 
     # -- watching for changes ---------------------------------------------
 
@@ -407,7 +444,7 @@ async def run_one(
     settings: Settings,
     task_id: str,
     approve_as: str | None = None,
-    grace_seconds: float = 5.0,
+    grace_seconds: float | None = None,
 ) -> Task:
     """Run one task in this process and return it as it ended.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import json
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any
 
@@ -134,18 +134,35 @@ class Plan:
     """Why the plan is weaker than asked for (planner missing or failed)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Spelled out rather than dataclasses.asdict: listing 10,000 tasks
+        # calls this for each, and asdict's deep copy dominates that listing.
+        return {
+            "prompt": self.prompt,
+            "allowed_tools": list(self.allowed_tools),
+            "writable_dirs": list(self.writable_dirs),
+            "system_prompt": self.system_prompt,
+            "model": self.model,
+            "estimated_tokens": self.estimated_tokens,
+            "estimated_seconds": self.estimated_seconds,
+            "timeout_seconds": self.timeout_seconds,
+            "reasoning": self.reasoning,
+            "planner": self.planner,
+            "warning": self.warning,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Plan:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        """A plan from stored JSON; keys this version does not know are dropped."""
+        return cls(**{k: v for k, v in data.items() if k in _PLAN_FIELDS})
 
     @classmethod
     def from_json(cls, text: str | None) -> Plan | None:
         if not text:
             return None
         return cls.from_dict(json.loads(text))
+
+
+_PLAN_FIELDS = frozenset(f.name for f in fields(Plan))
 
 
 @dataclass

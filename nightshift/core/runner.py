@@ -54,12 +54,15 @@ class TaskRun:
         task: Task,
         task_dir: Path,
         grace_seconds: float = 5.0,
+        max_output_bytes: int = 256 * 1024 * 1024,
         agent: Agent | None = None,
     ) -> None:
         self.task = task
         self.task_dir = task_dir
         self.agent = agent or get_agent(task.agent)
         self.grace_seconds = grace_seconds
+        self.max_output_bytes = max_output_bytes
+        self._output_bytes = 0
         self.progress = Progress()
         self.pgid: int | None = None
         self.paused = False
@@ -228,8 +231,8 @@ class TaskRun:
         stream = self._proc.stdout
         pending = b""
         while chunk := await stream.read(READ_CHUNK):
-            out.write(chunk)
-            out.flush()
+            if not self._keep(chunk, out):
+                continue
             pending += chunk
             *lines, pending = pending.split(b"\n")
             for line in lines:
@@ -239,6 +242,22 @@ class TaskRun:
                 pending = b""
         if pending:
             self._parse(pending)
+
+    def _keep(self, chunk: bytes, log_file: IO[bytes]) -> bool:
+        """Append output to its log, unless the run has used up its allowance.
+
+        Past the allowance the run is stopped, and the rest of the output is
+        read and dropped so the agent never blocks on a full pipe meanwhile.
+        """
+        if self._output_bytes >= self.max_output_bytes:
+            return False
+        self._output_bytes += len(chunk)
+        log_file.write(chunk)
+        log_file.flush()
+        if self._output_bytes >= self.max_output_bytes:
+            limit_mb = self.max_output_bytes // (1024 * 1024)
+            self.kill(f"the agent printed more than {limit_mb} MB of output")
+        return True
 
     def _parse(self, raw: bytes) -> None:
         if not raw.strip() or len(raw) > MAX_PARSED_LINE:
@@ -255,9 +274,8 @@ class TaskRun:
         stream = self._proc.stderr
         pending = b""
         while chunk := await stream.read(READ_CHUNK):
-            err.write(chunk)
-            err.flush()
-            pending = (pending + chunk)[-8192:]
+            if self._keep(chunk, err):
+                pending = (pending + chunk)[-8192:]
         self._stderr_tail = [
             line
             for line in pending.decode("utf-8", errors="replace").splitlines()

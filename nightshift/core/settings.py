@@ -46,6 +46,10 @@ class Settings:
     """Heartbeat silence after which an executor's tasks are taken over."""
     busy_timeout: float = 60.0
     """Seconds a write waits for another writer before giving up."""
+    max_output_mb: int = 256
+    """Agent output (stdout and stderr) kept per run; past it the run fails."""
+    kill_grace: float = 5.0
+    """Seconds between TERM and KILL when a task is stopped."""
 
     @property
     def db_path(self) -> Path:
@@ -110,6 +114,8 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "heartbeat_interval": _parse_positive_float,
     "executor_lost_after": _parse_positive_float,
     "busy_timeout": _parse_positive_float,
+    "max_output_mb": _parse_positive_int,
+    "kill_grace": _parse_positive_float,
 }
 
 # Tables in config.toml that other parts of NightShift read for themselves.

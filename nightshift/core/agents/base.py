@@ -15,7 +15,6 @@ from nightshift.core.processes import TASK_ENV_VAR
 MAX_ARGV_PROMPT = 100_000
 
 
-
 @dataclass(frozen=True)
 class Init:
     """The agent started a session."""
