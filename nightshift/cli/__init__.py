@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import ClassVar
 
@@ -67,11 +68,20 @@ for command in (
 
 def main() -> None:
     """Entry point: click's errors become one line on stderr and exit 2."""
+    # Commands report problems as `error:`/`warning:` lines of their own.
+    # Without a handler, the core's log records would also reach stderr raw,
+    # through logging's last-resort handler; commands that want the log
+    # (executor start) configure logging themselves.
+    logging.getLogger("nightshift").addHandler(logging.NullHandler())
     try:
         code = cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("error: aborted", err=True)
         sys.exit(ExitCode.INTERRUPTED)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        # Plain `nightshift` (or a group with no subcommand) asks for help.
+        click.echo(exc.ctx.get_help() if exc.ctx else "")
+        sys.exit(ExitCode.OK)
     except click.ClickException as exc:
         click.echo(f"error: {exc.format_message()}", err=True)
         sys.exit(ExitCode.BAD_INPUT)

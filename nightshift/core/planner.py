@@ -84,11 +84,15 @@ class DirectPlanner:
 
     name = "direct"
 
-    def __init__(self, default_timeout: int = DEFAULT_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self, default_timeout: int = DEFAULT_TIMEOUT_SECONDS, warning: str = ""
+    ) -> None:
         self.default_timeout = default_timeout
+        # Why no model plans (its CLI is missing): carried on every plan made.
+        self.warning = warning
 
     async def plan(self, request: PlanRequest) -> Plan:
-        return direct_plan(request, self.default_timeout)
+        return direct_plan(request, self.default_timeout, self.warning)
 
 
 def direct_plan(
@@ -280,5 +284,5 @@ def choose_planner(
             "the claude CLI is not installed (looked for 'claude' on PATH); "
             "the description is used as the prompt without planning"
         )
-        return DirectPlanner(default_timeout), warning
+        return DirectPlanner(default_timeout, warning), warning
     return ClaudePlanner(binary, timeout), ""

@@ -665,16 +665,21 @@ class Store:
             values["changes"] = json.dumps(values["changes"])
 
         with self._write() as conn:
-            revision = self._next_revision(conn)
-            values.update(revision=revision, updated_at=now())
+            # The revision is only taken when the row is ours, so a write by
+            # an executor that lost the task leaves the change feed quiet.
+            values["updated_at"] = now()
             assignments = ", ".join(f"{name} = :{name}" for name in values)
             with _cursor(
                 conn,
-                f"UPDATE tasks SET {assignments} "
+                f"UPDATE tasks SET {assignments}, revision = "
+                "(SELECT value + 1 FROM counters WHERE name = 'revision') "
                 "WHERE id = :task_id AND executor_id = :executor_id",
                 {**values, "task_id": task_id, "executor_id": executor_id},
             ) as cur:
-                return cur.rowcount == 1
+                updated = cur.rowcount == 1
+            if updated:
+                self._next_revision(conn)
+            return updated
 
     def finish(
         self,
