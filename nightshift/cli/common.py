@@ -109,6 +109,19 @@ def run_async(
         fail("interrupted", ExitCode.INTERRUPTED)
 
 
+def print_task_json(task_id: str, settings: Settings | None = None) -> None:
+    """Print one task as the JSON object every --json command shows."""
+    print_json(with_store(lambda store, _: store.task_json(task_id), settings))
+
+
+def print_json_text(text: str) -> None:
+    """Print JSON already encoded (by the database); indented on a terminal."""
+    if sys.stdout.isatty():
+        print_json(json.loads(text))
+    else:
+        click.echo(text)
+
+
 def print_json(data: Any) -> None:
     """JSON on stdout: indented for a person, compact (and much faster) for a pipe."""
     if sys.stdout.isatty():

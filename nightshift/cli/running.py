@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from nightshift.cli.common import (
     complete_task_ids,
     fail,
     print_json,
+    print_task_json,
     run_async,
     settings_or_exit,
     warn,
@@ -29,6 +28,8 @@ from nightshift.core.models import Action, Task, TaskStatus
 from nightshift.core.settings import Settings
 
 if TYPE_CHECKING:
+    import asyncio
+
     from nightshift.core.async_store import AsyncStore
     from nightshift.core.executor import Executor
     from nightshift.core.store import Store
@@ -57,6 +58,8 @@ async def run_here(
     transaction, so no background executor can start it first. Ctrl-C kills
     the task (it ends cancelled).
     """
+    import asyncio
+
     from nightshift.core.executor import run_one
 
     loop = asyncio.get_running_loop()
@@ -84,6 +87,8 @@ async def _kill_quietly(store: AsyncStore, task_id: str) -> None:
 
 def ensure_executor(store: Store, settings: Settings) -> None:
     """Start a background executor when none is running (NIGHTSHIFT_AUTO_EXECUTOR)."""
+    import subprocess
+
     from nightshift.core.executor import is_alive
 
     if not settings.auto_executor:
@@ -143,6 +148,8 @@ def executor_start(
     workers: int | None, poll_interval: float | None, idle_exit: float | None
 ) -> None:
     """Run a worker pool in the foreground until stopped (Ctrl-C stops it)."""
+    import asyncio
+
     from nightshift.core.executor import Executor
 
     _configure_logging()
@@ -165,6 +172,8 @@ def executor_start(
 
 
 def _stop_on_signals(pool: Executor, settings: Settings) -> None:
+    import asyncio
+
     loop = asyncio.get_running_loop()
     signals_seen = 0
 
@@ -280,7 +289,7 @@ def _control_command(
 
         task = with_store(job)
         if as_json:
-            print_json(task.to_json_dict())
+            print_task_json(task.id)
         else:
             click.echo(f"{task.id} {task.status.value}")
 

@@ -14,6 +14,8 @@ from nightshift.cli.common import (
     complete_task_ids,
     fail,
     print_json,
+    print_json_text,
+    print_task_json,
     run_async,
     settings_or_exit,
     user_name,
@@ -123,7 +125,7 @@ def submit(
     result = run_async(job, settings)
     task = result.task if sync else result
     if as_json:
-        print_json(task.to_json_dict())
+        print_task_json(task.id, settings)
     else:
         click.echo(task.id)
     if sync and result.failed:
@@ -151,10 +153,10 @@ def queue(statuses: tuple[str, ...], as_json: bool) -> None:
     """List tasks, oldest first."""
     wanted = [TaskStatus(s) for s in statuses]
 
-    tasks = with_store(lambda store, _: store.list_tasks(wanted or None))
     if as_json:
-        print_json([t.to_json_dict() for t in tasks])
+        print_json_text(with_store(lambda store, _: store.tasks_json(wanted or None)))
         return
+    tasks = with_store(lambda store, _: store.list_tasks(wanted or None))
     if not tasks:
         click.echo("no tasks", err=True)
         return
@@ -171,11 +173,11 @@ def show(task_ref: str, as_json: bool) -> None:
 
     def job(store: Store, settings: Settings) -> Any:
         task = store.resolve(task_ref)
-        return task, store.plan_history(task.id), store.events(task.id)
+        data = store.task_json(task.id) if as_json else None
+        return task, data, store.plan_history(task.id), store.events(task.id)
 
-    task, plans, events = with_store(job)
+    task, data, plans, events = with_store(job)
     if as_json:
-        data = task.to_json_dict()
         data["plans"] = [
             {
                 "version": p.version,
@@ -211,7 +213,7 @@ def _action_command(
 
         task = with_store(job)
         if as_json:
-            print_json(task.to_json_dict())
+            print_task_json(task.id)
         else:
             click.echo(f"{task.id} {task.status.value}")
 
@@ -259,7 +261,7 @@ def approve(task_ref: str, sync: bool, as_json: bool) -> None:
         task = with_store(job)
 
     if as_json:
-        print_json(task.to_json_dict())
+        print_task_json(task.id)
     else:
         click.echo(f"{task.id} {task.status.value}")
     if sync and result.failed:
@@ -288,7 +290,7 @@ def revise(task_ref: str, feedback: str, as_json: bool) -> None:
     if outcome.warning:
         warn(outcome.warning)
     if as_json:
-        print_json(outcome.task.to_json_dict())
+        print_task_json(outcome.task.id)
     else:
         click.echo(
             f"{outcome.task.id} {outcome.task.status.value} "

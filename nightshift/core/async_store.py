@@ -112,6 +112,8 @@ class AsyncStore:
     resolve = _threaded(Store.resolve)
     list_tasks = _threaded(Store.list_tasks)
     task_ids = _threaded(Store.task_ids)
+    tasks_json = _threaded(Store.tasks_json)
+    task_json = _threaded(Store.task_json)
     revision = _threaded(Store.revision)
     data_version = _threaded(Store.data_version)
     changes_since = _threaded(Store.changes_since)

@@ -106,13 +106,20 @@ def now() -> float:
     return time.time()
 
 
+# SQLite's julian-day origin in Unix milliseconds. isoformat() rounds exactly
+# as SQLite's strftime(..., 'unixepoch') does, so timestamps rendered by the
+# database (task JSON) and by Python (events, executors) always agree.
+_JULIAN_EPOCH_MS = 210866760000000.0
+
+
 def isoformat(ts: float | None) -> str | None:
-    """An epoch timestamp as an ISO 8601 UTC string, for JSON output."""
+    """An epoch timestamp as ISO 8601 UTC to the millisecond, for JSON output."""
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(
-        timespec="milliseconds"
-    )
+    millis = int(ts * 1000.0 + _JULIAN_EPOCH_MS + 0.5) - int(_JULIAN_EPOCH_MS)
+    seconds, fraction = divmod(millis, 1000)
+    moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{fraction:03d}Z"
 
 
 @dataclass
@@ -218,44 +225,6 @@ class Task:
         if self.plan and self.plan.timeout_seconds > 0:
             return self.plan.timeout_seconds
         return DEFAULT_TIMEOUT_SECONDS
-
-    def to_json_dict(self) -> dict[str, Any]:
-        """The task as the CLI's --json output and other programs see it."""
-        return {
-            "id": self.id,
-            "status": self.status.value,
-            "agent": self.agent,
-            "description": self.description,
-            "prompt": self.prompt,
-            "plan": self.plan.to_dict() if self.plan else None,
-            "plan_version": self.plan_version,
-            "priority": self.priority,
-            "timeout_seconds": self.effective_timeout,
-            "workdir": self.workdir,
-            "source": self.source,
-            "submitted_by": self.submitted_by,
-            "approved_by": self.approved_by,
-            "attempts": self.attempts,
-            "max_retries": self.max_retries,
-            "created_at": isoformat(self.created_at),
-            "updated_at": isoformat(self.updated_at),
-            "started_at": isoformat(self.started_at),
-            "finished_at": isoformat(self.finished_at),
-            "exit_code": self.exit_code,
-            "error": self.error,
-            "tokens": {
-                "input": self.input_tokens,
-                "output": self.output_tokens,
-                "total": self.tokens,
-            },
-            "cost_usd": self.cost_usd,
-            "turns": self.turns,
-            "activity": self.activity,
-            "executor_id": self.executor_id,
-            "session_id": self.session_id,
-            "changes": self.changes,
-            "revision": self.revision,
-        }
 
 
 @dataclass(frozen=True)

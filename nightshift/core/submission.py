@@ -43,11 +43,20 @@ def check_description(text: str) -> str:
     """The description as stored, or BadInputError if it cannot be a task."""
     if not text.strip():
         raise BadInputError("the description is empty")
-    size = len(text.encode("utf-8", errors="surrogatepass"))
+    size = len(check_text(text, "the description").encode())
     if size > MAX_DESCRIPTION_BYTES:
         raise BadInputError(
             f"the description is {size:,} bytes; the limit is {MAX_DESCRIPTION_BYTES:,}"
         )
+    return text
+
+
+def check_text(text: str, what: str) -> str:
+    """Text that can be stored, or BadInputError (e.g. undecodable argv bytes)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInputError(f"{what} is not valid UTF-8 text") from None
     return text
 
 
@@ -157,6 +166,7 @@ async def revise(
     store: AsyncStore, settings: Settings, task_ref: str, feedback: str, actor: str
 ) -> Outcome:
     """Send a staged task back to its planner with the reviewer's feedback."""
+    check_text(feedback, "the feedback")
     task = await store.resolve(task_ref)
     previous = task.plan
     task = await store.revise(task.id, feedback, actor)
