@@ -17,12 +17,12 @@ from nightshift.cli.common import (
     complete_task_ids,
     fail,
     print_json,
-    print_task_json,
     run_async,
     settings_or_exit,
     warn,
     with_store,
 )
+from nightshift.cli.tasks import action_command
 from nightshift.core.errors import NightShiftError
 from nightshift.core.models import Action, Task, TaskStatus
 from nightshift.core.settings import Settings
@@ -274,41 +274,19 @@ def executor_stop(timeout: float | None, no_wait: bool) -> None:
 # -- controlling running tasks --------------------------------------------
 
 
-def _control_command(
-    name: str, action: Action, summary: str, accepts: frozenset[TaskStatus]
-) -> click.Command:
-    @click.command(name=name, help=summary)
-    @click.argument(
-        "task_ref", metavar="TASK", shell_complete=complete_task_ids(*sorted(accepts))
-    )
-    @click.option("--json", "as_json", is_flag=True, help="Print the task as JSON.")
-    def command(task_ref: str, as_json: bool) -> None:
-        def job(store: Store, settings: Settings) -> Task:
-            task = store.resolve(task_ref)
-            return store.apply(task.id, action, cli_actor())
-
-        task = with_store(job)
-        if as_json:
-            print_task_json(task.id)
-        else:
-            click.echo(f"{task.id} {task.status.value}")
-
-    return command
-
-
-pause = _control_command(
+pause = action_command(
     "pause",
     Action.PAUSE,
     "Pause a running task (its whole process tree).",
     frozenset({S.RUNNING}),
 )
-resume = _control_command(
+resume = action_command(
     "resume",
     Action.RESUME,
     "Resume a paused task.",
     frozenset({S.PAUSED}),
 )
-kill = _control_command(
+kill = action_command(
     "kill",
     Action.KILL,
     "Kill a running or paused task; it ends cancelled.",

@@ -194,7 +194,7 @@ def show(task_ref: str, as_json: bool) -> None:
     console().print(task_detail(task, plans, events))
 
 
-def _action_command(
+def action_command(
     name: str, action: Action, summary: str, accepts: frozenset[TaskStatus]
 ) -> click.Command:
     """A command that applies one user action to one task and prints its id."""
@@ -220,13 +220,13 @@ def _action_command(
     return command
 
 
-cancel = _action_command(
+cancel = action_command(
     "cancel",
     Action.CANCEL,
     "Cancel a task that has not started (planning, staged or committed).",
     frozenset({S.PLANNING, S.STAGED, S.COMMITTED}),
 )
-retry = _action_command(
+retry = action_command(
     "retry",
     Action.RETRY,
     "Queue a failed or cancelled task again (it runs as a new attempt).",

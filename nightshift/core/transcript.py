@@ -22,6 +22,7 @@ from nightshift.core.agents.base import (
     ToolResult,
     Usage,
 )
+from nightshift.core.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +88,7 @@ class TranscriptRenderer:
     """
 
     def __init__(self) -> None:
-        self.input_tokens = 0
-        self.output_tokens = 0
-        self.cost_usd = 0.0
-        self.turns: int | None = None
+        self.totals = Progress()
         self._has_usage = False
         self._fragments: list[str] = []
 
@@ -114,14 +112,16 @@ class TranscriptRenderer:
 
     def summary(self) -> RichText:
         """One line with the tokens, turns and cost so far."""
+        totals = self.totals
         parts = [
-            f"{self.input_tokens:,} tokens in",
-            f"{self.output_tokens:,} out",
+            f"{totals.input_tokens:,} tokens in",
+            f"{totals.output_tokens:,} out",
         ]
-        if self.turns is not None:
-            parts.append(f"{self.turns} turn" + ("" if self.turns == 1 else "s"))
-        if self.cost_usd:
-            parts.append(f"${self.cost_usd:.4f}")
+        if totals.result is not None and totals.result.turns is not None:
+            turns = totals.result.turns
+            parts.append(f"{turns} turn" + ("" if turns == 1 else "s"))
+        if totals.cost_usd:
+            parts.append(f"${totals.cost_usd:.4f}")
         return RichText(" · ".join(parts), style="dim")
 
     def _flush(self) -> list[RichText]:
@@ -156,21 +156,12 @@ class TranscriptRenderer:
 
     def _count(self, usage: Usage) -> None:
         self._has_usage = True
-        self.input_tokens += usage.input_tokens
-        self.output_tokens += usage.output_tokens
-        self.cost_usd += usage.cost_usd
+        self.totals.apply(usage)
 
     def _finish_line(self, result: Result) -> RichText:
-        # The agent's own totals are authoritative; they replace the sums.
+        # The agent's own totals replace the running sums.
         self._has_usage = True
-        if result.input_tokens is not None:
-            self.input_tokens = result.input_tokens
-        if result.output_tokens is not None:
-            self.output_tokens = result.output_tokens
-        if result.cost_usd is not None:
-            self.cost_usd = result.cost_usd
-        if result.turns is not None:
-            self.turns = result.turns
+        self.totals.apply(result)
         if not result.is_error:
             return RichText("✓ Finished", style="bold green")
         return RichText.assemble(
