@@ -54,9 +54,7 @@ def test_submit_json_carries_every_field(run_cli: CLI, workdir: Path) -> None:
     assert data["started_at"] is None and data["finished_at"] is None
     assert (data["exit_code"], data["error"], data["cost_usd"]) == (None, None, 0.0)
     assert data["tokens"] == {"input": 0, "output": 0, "total": 0}
-    assert re.fullmatch(
-        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", data["created_at"]
-    )
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", data["created_at"])
     assert data["plan"]["planner"] == "direct"
     assert data["plan"]["prompt"] == "make test"
 
