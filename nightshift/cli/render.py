@@ -182,16 +182,19 @@ def task_detail(
         parts.append(Panel(Group(*run_parts), title="Run", title_align="left"))
 
     log = Table(box=None, header_style="bold")
-    for name in ("WHEN", "ACTION", "FROM", "TO", "BY", "DETAIL"):
-        log.add_column(name, no_wrap=name != "DETAIL")
+    log.add_column("WHEN (UTC)", no_wrap=True)
+    log.add_column("ACTION", no_wrap=True)
+    log.add_column("STATUS", no_wrap=True)
+    log.add_column("BY", no_wrap=True)
+    log.add_column("DETAIL", overflow="fold", min_width=12)
     for event in events:
+        when = (isoformat(event.at) or "").replace("T", " ")[:19]
         log.add_row(
-            isoformat(event.at) or "",
+            when,
             event.action,
-            event.from_status or "-",
-            event.to_status,
+            f"{event.from_status or '-'} → {event.to_status}",
             escape(event.actor),
-            escape(one_line(event.detail, 60)),
+            escape(one_line(event.detail, 120)),
         )
     parts.append(Panel(log, title="History", title_align="left"))
     return Group(*parts)
