@@ -64,14 +64,17 @@ class AsyncStore:
     async def _call(self, bound: Callable[[], R]) -> R:
         return await asyncio.get_running_loop().run_in_executor(self._thread, bound)
 
-    def add_listener(self, callback: Callable[[], None]) -> None:
-        """Call back on this event loop after every write this store commits."""
+    def add_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call back on this event loop after every write this store commits.
+
+        Returns a function that stops the calls.
+        """
         loop = asyncio.get_running_loop()
 
         def notify() -> None:
             loop.call_soon_threadsafe(callback)
 
-        self.sync.add_listener(notify)
+        return self.sync.add_listener(notify)
 
     async def update_progress(
         self, task_id: str, executor_id: str, **values: Any

@@ -105,7 +105,6 @@ class Executor:
         self.idle_exit = idle_exit
         self.grace_seconds = grace_seconds or settings.kill_grace
         self.runs: dict[str, TaskRun] = {}
-        self.finished: list[str] = []
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._local_change = False
@@ -120,7 +119,7 @@ class Executor:
         """Register, work until stopped, then unregister. Nothing is left running."""
         await self.store.register_executor(self.id, self.workers)
         self._last_revision = await self.store.revision()
-        self.store.add_listener(self._on_local_write)
+        stop_listening = self.store.add_listener(self._on_local_write)
         log.info("executor %s up with %d worker(s)", self.id, self.workers)
 
         loops = [
@@ -133,6 +132,7 @@ class Executor:
         try:
             await asyncio.gather(*(self._worker(n) for n in range(self.workers)))
         finally:
+            stop_listening()
             await self._shutdown(loops)
 
     async def _shutdown(self, loops: list[asyncio.Task[None]]) -> None:
@@ -251,7 +251,6 @@ class Executor:
             flusher.cancel()
             del self.runs[task.id]
         await self._record(task, outcome)
-        self.finished.append(task.id)
 
     async def _flush_progress(self, task_id: str, progress: Progress) -> None:
         # Throttled: a chatty agent prints thousands of events a second, and

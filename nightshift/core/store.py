@@ -335,7 +335,7 @@ class Store:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
-        for listener in self._listeners:
+        for listener in list(self._listeners):
             listener()
 
     @contextmanager
@@ -343,9 +343,13 @@ class Store:
         with self._lock:
             yield self._conn
 
-    def add_listener(self, callback: Callable[[], None]) -> None:
-        """Call back after every write this Store commits (local wake-ups)."""
+    def add_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call back after every write this Store commits (local wake-ups).
+
+        Returns a function that stops the calls.
+        """
         self._listeners.append(callback)
+        return lambda: self._listeners.remove(callback)
 
     def _next_revision(self, conn: sqlite3.Connection) -> int:
         with _cursor(
