@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from typing import ClassVar
@@ -9,21 +10,29 @@ from typing import ClassVar
 import click
 
 from nightshift.cli.common import ExitCode
-from nightshift.cli.running import display, executor, kill, logs, pause, resume
-from nightshift.cli.tasks import (
-    approve,
-    cancel,
-    clear,
-    queue,
-    retry,
-    revise,
-    show,
-    submit,
-)
+
+# Each command's module is imported only when that command runs, so quick
+# commands (queue --json, shell completion) do not load the executor's.
+COMMANDS = {
+    "submit": "nightshift.cli.tasks:submit",
+    "queue": "nightshift.cli.tasks:queue",
+    "show": "nightshift.cli.tasks:show",
+    "approve": "nightshift.cli.tasks:approve",
+    "cancel": "nightshift.cli.tasks:cancel",
+    "revise": "nightshift.cli.tasks:revise",
+    "retry": "nightshift.cli.tasks:retry",
+    "clear": "nightshift.cli.tasks:clear",
+    "pause": "nightshift.cli.running:pause",
+    "resume": "nightshift.cli.running:resume",
+    "kill": "nightshift.cli.running:kill",
+    "logs": "nightshift.cli.running:logs",
+    "display": "nightshift.cli.running:display",
+    "executor": "nightshift.cli.running:executor",
+}
 
 
-class AliasedGroup(click.Group):
-    """A group that also answers to a few old or shorter command names."""
+class NightShiftGroup(click.Group):
+    """The top-level group: lazily loaded commands, and a few aliases."""
 
     aliases: ClassVar[dict[str, str]] = {
         "results": "show",
@@ -31,8 +40,17 @@ class AliasedGroup(click.Group):
         "ls": "queue",
     }
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return super().get_command(ctx, self.aliases.get(cmd_name, cmd_name))
+        target = COMMANDS.get(self.aliases.get(cmd_name, cmd_name))
+        if target is None:
+            return None
+        module, name = target.split(":")
+        command = getattr(importlib.import_module(module), name)
+        assert isinstance(command, click.Command)
+        return command
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
@@ -41,29 +59,12 @@ class AliasedGroup(click.Group):
         return (command.name if command else None), command, rest
 
 
-@click.group(cls=AliasedGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=NightShiftGroup, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(package_name="nightshift", prog_name="nightshift")
 def cli() -> None:
     """NightShift: queue work for AI agents, approve it, run it overnight."""
-
-
-for command in (
-    submit,
-    queue,
-    show,
-    approve,
-    cancel,
-    revise,
-    retry,
-    clear,
-    pause,
-    resume,
-    kill,
-    logs,
-    display,
-    executor,
-):
-    cli.add_command(command)
 
 
 def main() -> None:

@@ -12,11 +12,6 @@ from typing import Any
 from nightshift.core.errors import SettingsError
 from nightshift.core.models import AGENTS, DEFAULT_TIMEOUT_SECONDS
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised only on Python 3.10
-    import tomli as tomllib
-
 ENV_PREFIX = "NIGHTSHIFT_"
 
 
@@ -123,6 +118,13 @@ _SECTIONS = {"slack", "notify"}
 
 
 def _read_config(path: Path) -> dict[str, Any]:
+    # Imported here: most commands run without a config file, and this is on
+    # the start-up path of every command.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised only on Python 3.10
+        import tomli as tomllib
+
     try:
         with path.open("rb") as fh:
             data: dict[str, Any] = tomllib.load(fh)
