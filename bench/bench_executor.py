@@ -7,6 +7,10 @@ interval, so only the change feed can wake it); this process approves a task
 and measures until the fake claude agent has started (its first line of
 Python runs and logs the time). Targets: p95 under 100 ms.
 
+Control: pause, resume and kill written to the queue by this process, timed
+until the agent's process is stopped, continued, or gone (target: within a
+second). Flood: the executor's peak memory while an agent prints 100 MB.
+
 Throughput: 1,000 trivial shell tasks (`true`) committed up front, one
 executor with 8 workers; tasks per second from the first claim to the last
 finish. Target: over 100 per second on 2 cores.
@@ -140,6 +144,92 @@ def throughput(tasks: int, workers: int) -> None:
     )
 
 
+def _state(pid: int) -> str:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return "gone"
+    state = stat.rsplit(")", 1)[1].split()[0]
+    return "gone" if state == "Z" else state
+
+
+def control_latency(samples: int) -> None:
+    """Pause, resume and kill written by this process, acted on by the executor."""
+    env, home = scratch_env()
+    workdir = Path(tempfile.mkdtemp())
+    pauses, resumes, kills = [], [], []
+    with Store.open(home / "nightshift.db") as store:
+        proc = start_executor(env, "--workers", "2")
+        try:
+            wait_until(store.executors)
+            for n in range(samples):
+                task = store.create_task(
+                    description=f"control {n}",
+                    agent="claude",
+                    workdir=str(workdir),
+                    actor="bench",
+                    submitted_by="bench",
+                    plan=Plan(prompt="[[hang]]"),
+                )
+                store.apply(task.id, Action.APPROVE, "bench")
+                pid = wait_until(lambda t=task.id: store.get(t).pgid, step=0.005)
+                for action, wanted, sink in (
+                    (Action.PAUSE, lambda s: s == "T", pauses),
+                    (Action.RESUME, lambda s: s not in ("T", "gone"), resumes),
+                    (Action.KILL, lambda s: s == "gone", kills),
+                ):
+                    began = time.perf_counter()
+                    store.apply(task.id, action, "bench")
+                    wait_until(lambda p=pid, w=wanted: w(_state(p)), step=0.001)
+                    sink.append(time.perf_counter() - began)
+        finally:
+            stop(proc)
+    print(f"pause, write -> agent stopped: {describe_ms(pauses)}")
+    print(f"resume, write -> agent continued: {describe_ms(resumes)}")
+    print(f"kill, write -> agent gone: {describe_ms(kills)}")
+
+
+def flood_memory(megabytes: int) -> None:
+    """Peak memory of an executor while one agent prints a flood of output."""
+    env, home = scratch_env()
+    workdir = Path(tempfile.mkdtemp())
+    with Store.open(home / "nightshift.db") as store:
+        task = store.create_task(
+            description="flood",
+            agent="claude",
+            workdir=str(workdir),
+            actor="bench",
+            submitted_by="bench",
+            plan=Plan(prompt=f"[[flood {megabytes}]]"),
+        )
+        store.apply(task.id, Action.APPROVE, "bench")
+        began = time.monotonic()
+        proc = start_executor(env, "--workers", "1")
+        try:
+            done = wait_until(
+                lambda: store.get(task.id).status.is_final, timeout=600, step=0.05
+            )
+            assert done
+            peak = _peak_rss_mb(proc.pid)
+        finally:
+            stop(proc)
+        elapsed = time.monotonic() - began
+        final = store.get(task.id)
+        size = (home / "tasks" / task.id / "output.jsonl").stat().st_size
+    print(
+        f"flood, {megabytes} MB of agent output: {final.status.value}, "
+        f"{size / 2**20:.0f} MB logged in {elapsed:.1f} s, "
+        f"executor peak RSS {peak:.0f} MB"
+    )
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def main() -> None:
     compile_package()
     parser = argparse.ArgumentParser()
@@ -148,6 +238,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=40)
     args = parser.parse_args()
     dispatch_latency(args.samples)
+    control_latency(max(5, args.samples // 2))
+    flood_memory(100)
     throughput(args.tasks, args.workers)
 
 

@@ -169,7 +169,7 @@ def task_detail(
             ("Tokens", f"{task.input_tokens:,} in, {task.output_tokens:,} out"),
             ("Cost", f"${task.cost_usd:.4f}"),
             ("Turns", str(task.turns) if task.turns else ""),
-            ("Now", task.activity if not task.status.is_final else ""),
+            ("Last activity" if task.status.is_final else "Now", task.activity),
         ]
         if task.changes:
             for kind in ("created", "modified", "deleted"):

@@ -23,7 +23,7 @@ from nightshift.cli.common import (
     with_store,
 )
 from nightshift.cli.tasks import action_command
-from nightshift.core.errors import NightShiftError
+from nightshift.core.errors import BadInputError, NightShiftError
 from nightshift.core.models import Action, Task, TaskStatus
 from nightshift.core.settings import Settings
 
@@ -230,8 +230,13 @@ def executor_status(as_json: bool) -> None:
     help="Seconds running tasks get to finish (default: stop_timeout).",
 )
 @click.option("--no-wait", is_flag=True, help="Ask, but do not wait for the stop.")
-def executor_stop(timeout: float | None, no_wait: bool) -> None:
-    """Stop every executor: no new claims; running tasks finish or are killed."""
+@click.option(
+    "--id", "executor_id", metavar="EXECUTOR", help="Stop only this executor."
+)
+def executor_stop(
+    timeout: float | None, no_wait: bool, executor_id: str | None
+) -> None:
+    """Stop executors: no new claims; running tasks finish or are killed."""
     from nightshift.core.executor import is_alive, recover
 
     settings = settings_or_exit()
@@ -239,6 +244,10 @@ def executor_stop(timeout: float | None, no_wait: bool) -> None:
 
     async def job(store: AsyncStore, settings: Settings) -> list[str]:
         infos = await store.executors()
+        if executor_id is not None:
+            infos = [i for i in infos if i.id == executor_id]
+            if not infos:
+                raise BadInputError(f"no executor {executor_id} is registered")
         stale = [i for i in infos if not is_alive(i, settings)]
         live = [i for i in infos if is_alive(i, settings)]
         if stale:
@@ -249,8 +258,9 @@ def executor_stop(timeout: float | None, no_wait: bool) -> None:
                 warn(f"removed the stale record of {info.id} (pid {info.pid})")
         if not live:
             return []
-        asked = await store.request_stop(grace)
-        return [i for i in asked if i in {e.id for e in live}]
+        for info in live:
+            await store.request_stop(grace, info.id)
+        return [info.id for info in live]
 
     asked = run_async(job, settings)
     if not asked:

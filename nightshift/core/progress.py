@@ -88,6 +88,10 @@ class Progress:
         self.session_id = result.session_id or self.session_id
         if result.is_error:
             self.activity = _flat(f"failed: {result.text}")
+        elif result.denied_tools:
+            self.activity = _flat(
+                f"finished; refused tools: {', '.join(result.denied_tools)}"
+            )
         else:
             self.activity = "finished"
 

@@ -162,6 +162,11 @@ class TranscriptRenderer:
         # The agent's own totals replace the running sums.
         self._has_usage = True
         self.totals.apply(result)
+        if not result.is_error and result.denied_tools:
+            return RichText.assemble(
+                ("✓ Finished", "bold green"),
+                (f" (refused tools: {', '.join(result.denied_tools)})", "yellow"),
+            )
         if not result.is_error:
             return RichText("✓ Finished", style="bold green")
         return RichText.assemble(

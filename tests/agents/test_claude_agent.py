@@ -22,6 +22,7 @@ from nightshift.core.agents.base import (
 )
 from nightshift.core.agents.claude import ClaudeAgent
 from nightshift.core.models import Task
+from nightshift.core.progress import Progress
 
 BASE_ARGV = ["claude", "-p", "--output-format", "stream-json", "--verbose"]
 NOT_LOGGED_IN = "Not logged in · Please run /login"
@@ -286,6 +287,31 @@ def test_an_error_result_lists_its_errors() -> None:
     assert isinstance(result, Result)
     assert result.is_error
     assert result.text == "Tool crashed\nGave up"
+
+
+def test_refused_tools_are_named_on_a_successful_result() -> None:
+    event = {
+        "type": "result",
+        "subtype": "success",
+        "is_error": False,
+        "result": "I could not run the command.",
+        "permission_denials": [
+            {"tool_name": "Bash", "tool_use_id": "t1", "tool_input": {}},
+            {"tool_name": "Write", "tool_use_id": "t2", "tool_input": {}},
+            {"tool_name": "Bash", "tool_use_id": "t3", "tool_input": {}},
+            {"tool_use_id": "t4"},
+        ],
+    }
+
+    [result] = ClaudeAgent().parse_line(line(event))
+    progress = Progress()
+    progress.apply(result)
+
+    assert isinstance(result, Result)
+    assert not result.is_error
+    assert result.denied_tools == ("Bash", "Write")
+    assert progress.activity == "finished; refused tools: Bash, Write"
+    assert progress.failure() is None
 
 
 def test_lines_that_are_not_events_give_nothing() -> None:

@@ -218,3 +218,26 @@ def _read_pid(path: Path) -> int | None:
         return int(path.read_text())
     except (FileNotFoundError, ValueError):
         return None
+
+
+def test_stop_by_id_leaves_the_other_executor_running(
+    cli: CLI, store: Store, executor_process
+) -> None:
+    first = executor_process()
+    second = executor_process()
+    wait_for(lambda: len(store.executors()) == 2, message="two executors")
+    by_pid = {e.pid: e.id for e in store.executors()}
+
+    result = cli("executor", "stop", "--id", by_pid[first.pid])
+
+    assert result.returncode == 0, result.stderr
+    assert first.wait(timeout=30) == 0
+    assert second.poll() is None
+    assert [e.id for e in store.executors()] == [by_pid[second.pid]]
+
+
+def test_stop_of_an_unknown_executor_is_bad_input(cli: CLI) -> None:
+    result = cli("executor", "stop", "--id", "exec_00000000")
+
+    assert result.returncode == 2
+    assert result.stderr == "error: no executor exec_00000000 is registered\n"

@@ -71,6 +71,8 @@ class Result:
     cost_usd: float | None = None
     turns: int | None = None
     session_id: str = ""
+    denied_tools: tuple[str, ...] = ()
+    """Tools the agent asked for and was refused (the run can still succeed)."""
 
 
 @dataclass(frozen=True)

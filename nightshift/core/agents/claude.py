@@ -189,6 +189,14 @@ def _tool_output(content: Any) -> str:
     return "\n".join(parts)
 
 
+def _denied_tools(event: dict[str, Any]) -> tuple[str, ...]:
+    # A refused tool call does not fail a print-mode run; it only shows here.
+    names = (
+        get_str(d, "tool_name") for d in dicts(get_list(event, "permission_denials"))
+    )
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
 def _result(event: dict[str, Any]) -> list[AgentEvent]:
     subtype = get_str(event, "subtype")
     # "Not logged in" and API errors arrive as subtype "success" with
@@ -209,6 +217,7 @@ def _result(event: dict[str, Any]) -> list[AgentEvent]:
         cost_usd=get_float(event, "total_cost_usd"),
         turns=get_int(event, "num_turns"),
         session_id=get_str(event, "session_id"),
+        denied_tools=_denied_tools(event),
     )
     if is_error and looks_like_auth_failure(text):
         return [Error(text, auth=True), result]
