@@ -147,7 +147,7 @@ def throughput(tasks: int, workers: int) -> None:
 def _state(pid: int) -> str:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
         return "gone"
     state = stat.rsplit(")", 1)[1].split()[0]
     return "gone" if state == "Z" else state

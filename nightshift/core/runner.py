@@ -54,7 +54,7 @@ class TaskRun:
         task: Task,
         task_dir: Path,
         grace_seconds: float = 5.0,
-        max_output_bytes: int = 256 * 1024 * 1024,
+        max_output_bytes: int = 64 * 1024 * 1024,
         agent: Agent | None = None,
     ) -> None:
         self.task = task

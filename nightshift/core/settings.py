@@ -41,8 +41,11 @@ class Settings:
     """Heartbeat silence after which an executor's tasks are taken over."""
     busy_timeout: float = 60.0
     """Seconds a write waits for another writer before giving up."""
-    max_output_mb: int = 256
-    """Agent output (stdout and stderr) kept per run; past it the run fails."""
+    max_output_mb: int = 64
+    """Agent output (stdout and stderr) kept per run; past it the run fails.
+
+    An unattended agent stuck in a loop could otherwise fill a disk overnight.
+    """
     kill_grace: float = 5.0
     """Seconds between TERM and KILL when a task is stopped."""
 

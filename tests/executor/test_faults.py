@@ -31,6 +31,20 @@ def test_flood_past_the_output_allowance_fails_and_the_worker_goes_on(
     wait_status(store, after, S.COMPLETED)
 
 
+def test_a_100_mb_flood_fails_under_the_default_allowance(
+    cli: CLI, settings: Settings
+) -> None:
+    result = cli(
+        "submit", "--no-plan", "--auto-approve", "--sync", "--json", "[[flood 100]]"
+    )
+
+    assert result.returncode == 1
+    task = json.loads(result.stdout)
+    assert task["error"] == "the agent printed more than 64 MB of output"
+    size = (settings.task_dir(task["id"]) / "output.jsonl").stat().st_size
+    assert size < 65 * 1024 * 1024
+
+
 def test_flood_within_the_allowance_is_logged_in_full(
     cli: CLI, settings: Settings
 ) -> None:
