@@ -241,3 +241,26 @@ def test_stop_of_an_unknown_executor_is_bad_input(cli: CLI) -> None:
 
     assert result.returncode == 2
     assert result.stderr == "error: no executor exec_00000000 is registered\n"
+
+
+def test_progress_is_saved_while_the_task_runs(
+    submit, store: Store, executor_process
+) -> None:
+    executor_process()
+    task_id = submit("Work through the backlog [[sleep 4]]", "--auto-approve")
+
+    # The fake prints a text, a Bash tool call and its result, then sleeps:
+    # the latest event and the tokens so far must reach the queue meanwhile.
+    live = wait_for(
+        lambda: (
+            (t := store.get(task_id)).status is S.RUNNING
+            and t.activity == "Bash: ls"
+            and t.input_tokens > 0
+            and t
+        ),
+        timeout=10,
+        message="live activity and tokens while the task runs",
+    )
+
+    assert live.session_id
+    assert wait_status(store, task_id, S.COMPLETED).activity == "finished"
