@@ -128,14 +128,27 @@ def submit(
         print_task_json(task.id, settings)
     else:
         click.echo(task.id)
-    if sync and result.failed:
-        _report_failure(task)
-        sys.exit(ExitCode.TASK_FAILED)
+    if sync:
+        _report_outcome(task)
+        if result.failed:
+            sys.exit(ExitCode.TASK_FAILED)
 
 
-def _report_failure(task: Task) -> None:
+def _report_outcome(task: Task) -> None:
+    """One line on stderr saying how a task run here ended."""
+    if task.status is not TaskStatus.COMPLETED:
+        reason = task.error or "no reason recorded"
+        click.echo(f"{task.id} {task.status.value}: {reason}", err=True)
+        return
+    seconds = (task.finished_at or 0) - (task.started_at or 0)
+    figures = [f"{seconds:.1f} s"]
+    if task.tokens:
+        figures.append(f"{task.tokens:,} tokens")
+    if task.cost_usd:
+        figures.append(f"${task.cost_usd:.4f}")
     click.echo(
-        f"{task.id} {task.status.value}: {task.error or 'no reason recorded'}",
+        f"{task.id} completed ({', '.join(figures)}); "
+        f"output: nightshift logs {task.id}",
         err=True,
     )
 
@@ -264,9 +277,10 @@ def approve(task_ref: str, sync: bool, as_json: bool) -> None:
         print_task_json(task.id)
     else:
         click.echo(f"{task.id} {task.status.value}")
-    if sync and result.failed:
-        _report_failure(task)
-        sys.exit(ExitCode.TASK_FAILED)
+    if sync:
+        _report_outcome(task)
+        if result.failed:
+            sys.exit(ExitCode.TASK_FAILED)
 
 
 @click.command()

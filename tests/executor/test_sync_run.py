@@ -155,6 +155,8 @@ def test_shell_task_output_goes_to_log_and_stderr_beside_it(
 
     task = json.loads(result.stdout)
     directory = settings.task_dir(task["id"])
+    assert result.stderr.startswith(f"{task['id']} completed (")
+    assert result.stderr.endswith(f"output: nightshift logs {task['id']}\n")
     assert (directory / "output.jsonl").read_text() == "out\n"
     assert (directory / "stderr.log").read_text() == "err\n"
 
