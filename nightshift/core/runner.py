@@ -74,16 +74,22 @@ class TaskRun:
         self._run_started = 0.0
         self._paused_total = 0.0
         self._paused_at: float | None = None
+        self._pause_pending = False
 
     # -- control, called from the executor's watcher ----------------------
 
     def pause(self) -> None:
-        if self.pgid and not self.paused and signal_group(self.pgid, signal.SIGSTOP):
+        if self.pgid is None:
+            # Paused between the claim and the start: stop it once it starts.
+            self._pause_pending = True
+            return
+        if not self.paused and signal_group(self.pgid, signal.SIGSTOP):
             self.paused = True
             self._paused_at = time.monotonic()
             self._wakeup.set()
 
     def resume(self) -> None:
+        self._pause_pending = False
         if self.pgid and self.paused:
             signal_group(self.pgid, signal.SIGCONT)
             self.paused = False
@@ -152,6 +158,8 @@ class TaskRun:
             self.pgid = self._proc.pid
             self._run_started = time.monotonic()
             log.info("started %s: %s (pid %d)", self.task.id, binary, self.pgid)
+            if self._pause_pending:
+                self.pause()
             await on_started(self.pgid)
 
             pumps = [
