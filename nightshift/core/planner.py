@@ -122,8 +122,15 @@ def planning_prompt(request: PlanRequest) -> str:
         "agent. Grant the fewest tools that do the job, and only writable "
         "directories the task needs. Estimate tokens and seconds honestly, "
         "and set timeout_seconds to a generous ceiling. Explain your choices "
-        "in `reasoning`. Do not perform the task yourself.",
+        "in `reasoning`. Leave `model` and `system_prompt` empty unless the "
+        "task needs them. Do not perform the task yourself.",
     ]
+    if request.agent == "claude":
+        parts.append(
+            "Name tools as Claude Code does: Read, Glob, Grep, Edit, Write, "
+            "Bash, WebFetch, WebSearch; a Bash rule may narrow commands, as "
+            "in Bash(git diff:*)."
+        )
     if request.previous is not None:
         parts.append(
             "The reviewer rejected this earlier plan:\n"
