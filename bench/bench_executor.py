@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import compile_package, describe_ms, nightshift_command, scratch_env
-from nightshift.core.models import Action, Plan, TaskStatus
+from nightshift.core.models import Action, Plan, Task, TaskStatus
 from nightshift.core.store import Store
 
 
@@ -48,6 +48,20 @@ def start_executor(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
 def stop(proc: subprocess.Popen[bytes]) -> None:
     os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(timeout=60)
+
+
+def _new_task(
+    store: Store, workdir: Path, description: str, prompt: str, agent: str
+) -> Task:
+    """A staged task with a ready-made plan, as if planned and reviewed."""
+    return store.create_task(
+        description=description,
+        agent=agent,
+        workdir=str(workdir),
+        actor="bench",
+        submitted_by="bench",
+        plan=Plan(prompt=prompt),
+    )
 
 
 def wait_until(predicate, timeout: float = 60.0, step: float = 0.001):
@@ -70,14 +84,7 @@ def dispatch_latency(samples: int) -> None:
             wait_until(store.executors)
             latencies = []
             for n in range(samples):
-                task = store.create_task(
-                    description=f"bench {n}",
-                    agent="claude",
-                    workdir=str(workdir),
-                    actor="bench",
-                    submitted_by="bench",
-                    plan=Plan(prompt=f"bench {n}"),
-                )
+                task = _new_task(store, workdir, f"bench {n}", f"bench {n}", "claude")
                 time.sleep(0.2)  # let the executor go idle again
                 approved = time.time()
                 store.apply(task.id, Action.APPROVE, "bench")
@@ -109,14 +116,7 @@ def throughput(tasks: int, workers: int) -> None:
     workdir = Path(tempfile.mkdtemp())
     with Store.open(home / "nightshift.db") as store:
         for _ in range(tasks):
-            task = store.create_task(
-                description="true",
-                agent="shell",
-                workdir=str(workdir),
-                actor="bench",
-                submitted_by="bench",
-                plan=Plan(prompt="true"),
-            )
+            task = _new_task(store, workdir, "true", "true", "shell")
             store.apply(task.id, Action.APPROVE, "bench")
 
         began = time.monotonic()
@@ -163,14 +163,7 @@ def control_latency(samples: int) -> None:
         try:
             wait_until(store.executors)
             for n in range(samples):
-                task = store.create_task(
-                    description=f"control {n}",
-                    agent="claude",
-                    workdir=str(workdir),
-                    actor="bench",
-                    submitted_by="bench",
-                    plan=Plan(prompt="[[hang]]"),
-                )
+                task = _new_task(store, workdir, f"control {n}", "[[hang]]", "claude")
                 store.apply(task.id, Action.APPROVE, "bench")
                 pid = wait_until(lambda t=task.id: store.get(t).pgid, step=0.005)
                 for action, wanted, sink in (
@@ -194,14 +187,7 @@ def flood_memory(megabytes: int) -> None:
     env, home = scratch_env()
     workdir = Path(tempfile.mkdtemp())
     with Store.open(home / "nightshift.db") as store:
-        task = store.create_task(
-            description="flood",
-            agent="claude",
-            workdir=str(workdir),
-            actor="bench",
-            submitted_by="bench",
-            plan=Plan(prompt=f"[[flood {megabytes}]]"),
-        )
+        task = _new_task(store, workdir, "flood", f"[[flood {megabytes}]]", "claude")
         store.apply(task.id, Action.APPROVE, "bench")
         began = time.monotonic()
         proc = start_executor(env, "--workers", "1")
