@@ -331,10 +331,13 @@ class Store:
                 raise
             try:
                 yield self._conn
+                self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                # Also after a failed COMMIT: never leave the connection
+                # inside a transaction that the next write would trip over.
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
         for listener in list(self._listeners):
             listener()
 
@@ -342,6 +345,16 @@ class Store:
     def _read(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             yield self._conn
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        """Several reads that must see one consistent state of the file."""
+        with self._lock:
+            self._conn.execute("BEGIN")
+            try:
+                yield self._conn
+            finally:
+                self._conn.execute("COMMIT")
 
     def add_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Call back after every write this Store commits (local wake-ups).
@@ -865,7 +878,7 @@ class Store:
 
     def changes_since(self, revision: int) -> Changes:
         """Tasks changed, and ids deleted, after the given revision."""
-        with self._read() as conn:
+        with self._snapshot() as conn:
             with _cursor(
                 conn, "SELECT value FROM counters WHERE name = 'revision'"
             ) as cur:
