@@ -22,8 +22,7 @@ from nightshift.core.store import Store
 RUNS = 15
 
 
-def time_queue_json(env: dict[str, str]) -> list[float]:
-    command = [*nightshift_command(), "queue", "--json"]
+def time_command(command: list[str], env: dict[str, str]) -> list[float]:
     subprocess.run(command, env=env, capture_output=True, check=True)  # warm-up
     times = []
     for _ in range(RUNS):
@@ -31,6 +30,10 @@ def time_queue_json(env: dict[str, str]) -> list[float]:
         subprocess.run(command, env=env, capture_output=True, check=True)
         times.append(time.perf_counter() - start)
     return times
+
+
+def time_queue_json(env: dict[str, str]) -> list[float]:
+    return time_command([*nightshift_command(), "queue", "--json"], env)
 
 
 def fill(home: Path, count: int) -> None:
@@ -82,6 +85,10 @@ def concurrent_submits(env: dict[str, str], count: int) -> None:
 def main() -> None:
     compile_package()
     env, home = scratch_env()
+    # What any Python CLI with these libraries pays before doing anything: a
+    # yardstick for the figures below on a machine as noisy as this one.
+    floor = [sys.executable, "-c", "import click, logging, sqlite3, json"]
+    print(f"floor, python importing click: {describe_ms(time_command(floor, env))}")
     print(f"queue --json, empty queue: {describe_ms(time_queue_json(env))}")
     fill(home, 10_000)
     print(f"queue --json, 10,000 tasks: {describe_ms(time_queue_json(env))}")
