@@ -37,12 +37,6 @@ class SettingsError(NightShiftError):
     title = "Invalid setting"
 
 
-class AgentMissingError(NightShiftError):
-    """The agent CLI a task needs is not installed."""
-
-    title = "Agent not installed"
-
-
 class PlannerError(NightShiftError):
     """The planner could not produce a plan (failed, timed out, garbage)."""
 

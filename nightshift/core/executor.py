@@ -169,16 +169,8 @@ class Executor:
         for run in list(self.runs.values()):
             run.kill(reason)
 
-    @property
-    def stopping(self) -> bool:
-        return self._stopping.is_set()
-
     async def wait_ready(self) -> None:
         await self._ready.wait()
-
-    def wake(self) -> None:
-        """Look for work now (a local approval calls this)."""
-        self._wake.set()
 
     def _on_local_write(self) -> None:
         self._local_change = True

@@ -96,11 +96,6 @@ TRANSITIONS: dict[Action, Transition] = {
 del S
 
 
-def allowed_actions(status: TaskStatus) -> list[Action]:
-    """The actions that may be taken on a task in this status."""
-    return [a for a, t in TRANSITIONS.items() if status in t.sources]
-
-
 def now() -> float:
     """Seconds since the epoch; the one clock the core stamps rows with."""
     return time.time()

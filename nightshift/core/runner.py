@@ -304,7 +304,10 @@ class TaskRun:
         if failure is not None:
             return self._outcome(Action.FAIL, failure, exit_code, changes)
         if exit_code is not None and exit_code < 0:
-            name = signal.Signals(-exit_code).name
+            try:
+                name = signal.Signals(-exit_code).name
+            except ValueError:  # a real-time signal has no name
+                name = f"signal {-exit_code}"
             return self._outcome(
                 Action.FAIL, f"the agent was killed by {name}", exit_code, changes
             )

@@ -851,17 +851,6 @@ class Store:
         [task] = json.loads(self.tasks_json(ids=[task_id]))
         return dict(task)
 
-    def task_ids(self, statuses: Iterable[TaskStatus] | None = None) -> list[str]:
-        """Just the ids (for shell completion), newest first."""
-        wanted = [s.value for s in statuses] if statuses else []
-        sql = "SELECT id FROM tasks"
-        if wanted:
-            sql += f" WHERE status IN ({', '.join('?' * len(wanted))})"
-        sql += " ORDER BY seq DESC"
-        with self._read() as conn, _cursor(conn, sql, wanted) as cur:
-            rows = cur.fetchall()
-        return [str(row[0]) for row in rows]
-
     def revision(self) -> int:
         with (
             self._read() as conn,
@@ -942,23 +931,6 @@ class Store:
             )
             for r in rows
         ]
-
-    def latest_feedback(self, task_id: str) -> str:
-        """The feedback of the most recent revise, for the planner."""
-        with (
-            self._read() as conn,
-            _cursor(
-                conn,
-                "SELECT detail FROM task_events "
-                "WHERE task_id = ? AND action = 'revise' "
-                "ORDER BY id DESC LIMIT 1",
-                (task_id,),
-            ) as cur,
-        ):
-            row = cur.fetchone()
-        return str(row[0]) if row else ""
-
-    # -- clearing ---------------------------------------------------------
 
     def clear(self, statuses: Iterable[TaskStatus] = FINAL_STATUSES) -> list[str]:
         """Delete finished tasks with their history; return the ids deleted."""

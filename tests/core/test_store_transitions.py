@@ -209,4 +209,4 @@ def test_set_plan_keeps_every_version(store: Store) -> None:
         (2, "smaller steps", "second"),
     ]
     assert store.get(task.id).plan_version == 2
-    assert store.latest_feedback(task.id) == "smaller steps"
+    assert store.events(task.id)[-2].detail == "smaller steps"

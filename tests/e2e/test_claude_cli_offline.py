@@ -17,24 +17,9 @@ from typing import Any
 import anthropic_api
 import pytest
 
-pytestmark = pytest.mark.e2e
+from nightshift.core.planner import PLAN_SCHEMA
 
-PLAN_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "prompt": {"type": "string", "minLength": 1},
-        "allowed_tools": {"type": "array", "items": {"type": "string"}},
-        "writable_dirs": {"type": "array", "items": {"type": "string"}},
-        "system_prompt": {"type": "string"},
-        "model": {"type": "string"},
-        "estimated_tokens": {"type": "integer", "minimum": 1},
-        "estimated_seconds": {"type": "integer", "minimum": 1},
-        "timeout_seconds": {"type": "integer", "minimum": 1},
-        "reasoning": {"type": "string"},
-    },
-    "required": ["prompt", "allowed_tools", "estimated_seconds", "reasoning"],
-    "additionalProperties": False,
-}
+pytestmark = pytest.mark.e2e
 
 RUN_ARGS = [
     "-p",
